@@ -1,0 +1,3 @@
+//! Property tests: both designs against a sequential reference model.
+
+mod sequential;

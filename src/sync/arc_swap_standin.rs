@@ -1,0 +1,49 @@
+//! A loom-visible stand-in for `arc_swap::ArcSwap`.
+//!
+//! arc-swap has no loom support, so under `cfg(tls_slots_loom)` the facade
+//! exports this type instead. It has the subset of arc-swap's API the crate
+//! uses and the same contract: all operations on one `ArcSwap` are linearizable
+//! (a loom `Mutex` gives them one total order, and loom explores every order),
+//! and what `load` returns keeps the value alive while it is held. What it does
+//! not model: arc-swap's debt lists and their internal orderings. Those are
+//! arc-swap's to prove; we rely only on the contract.
+
+use super::{Arc, Mutex};
+
+/// Stand-in for `arc_swap::ArcSwap<T>` under loom.
+pub(crate) struct ArcSwap<T> {
+    current: Mutex<Arc<T>>,
+}
+
+impl<T> ArcSwap<T> {
+    /// Same as `arc_swap::ArcSwap::new`.
+    pub(crate) fn new(value: Arc<T>) -> Self {
+        Self {
+            current: Mutex::new(value),
+        }
+    }
+
+    /// Same contract as `arc_swap::ArcSwap::load`: a snapshot that keeps the
+    /// value alive. arc-swap hands out a `Guard<Arc<T>>`; an `Arc<T>` derefs
+    /// the same way.
+    pub(crate) fn load(&self) -> Arc<T> {
+        Arc::clone(&self.current.lock().expect("stand-in lock poisoned"))
+    }
+
+    /// Same as `arc_swap::ArcSwap::load_full`.
+    pub(crate) fn load_full(&self) -> Arc<T> {
+        self.load()
+    }
+
+    /// Same as `arc_swap::ArcSwap::compare_and_swap`: replaces the value with
+    /// `new` only if it is still `current` (by pointer), and returns what was
+    /// there before the call either way.
+    pub(crate) fn compare_and_swap(&self, current: &Arc<T>, new: Arc<T>) -> Arc<T> {
+        let mut slot = self.current.lock().expect("stand-in lock poisoned");
+        let previous = Arc::clone(&slot);
+        if Arc::ptr_eq(&previous, current) {
+            *slot = new;
+        }
+        previous
+    }
+}

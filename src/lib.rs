@@ -50,6 +50,7 @@ mod core;
 mod lockfree;
 mod rwlock;
 mod sync;
+pub mod tls;
 
 pub use crate::core::{
     Borrowed, Counters, GenerationId, Reuse, SessionTable, SlotAccess, SlotError, Snapshot,

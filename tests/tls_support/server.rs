@@ -26,7 +26,7 @@ impl Known {
         b'A' + (known.len() - 1) as u8
     }
 
-    fn name(&self, cert: Option<&CertificateDer<'_>>) -> u8 {
+    pub fn name(&self, cert: Option<&CertificateDer<'_>>) -> u8 {
         let known = self.0.read().unwrap();
         cert.and_then(|c| known.iter().position(|k| k.as_slice() == c.as_ref()))
             .map_or(UNKNOWN, |i| b'A' + i as u8)

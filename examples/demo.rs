@@ -458,7 +458,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let addr = server_runtime.block_on(server::start(server::server_config(&pki, 1 << 16), known));
+    let addr = server_runtime.block_on(server::start(server::server_config(&pki, 0), known));
     let ids = Arc::new(Identities { pki, list, by_cert });
 
     if !json {

@@ -47,3 +47,28 @@ impl<T> ArcSwap<T> {
         previous
     }
 }
+
+/// Stand-in for `arc_swap::ArcSwapOption<T>` under loom: the subset the
+/// rustls layer's ticket cell uses (`new`, `swap`), with the same contract
+/// (every `swap` on one cell takes effect at one point of a total order).
+pub(crate) struct ArcSwapOption<T> {
+    current: Mutex<Option<Arc<T>>>,
+}
+
+impl<T> ArcSwapOption<T> {
+    /// Same as `arc_swap::ArcSwapOption::new`.
+    pub(crate) fn new(value: Option<Arc<T>>) -> Self {
+        Self {
+            current: Mutex::new(value),
+        }
+    }
+
+    /// Same as `arc_swap::ArcSwapOption::swap`: puts `new` in and returns
+    /// what was there.
+    pub(crate) fn swap(&self, new: Option<Arc<T>>) -> Option<Arc<T>> {
+        std::mem::replace(
+            &mut *self.current.lock().expect("stand-in lock poisoned"),
+            new,
+        )
+    }
+}

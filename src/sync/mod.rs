@@ -11,6 +11,7 @@
 //! | `thread_local!` | `std` | `loom` |
 //! | epoch reclamation | `crossbeam-epoch` | `crossbeam-epoch` built with `--cfg crossbeam_loom` and its `loom` feature |
 //! | `ArcSwap` | `arc_swap::ArcSwap` | [`ArcSwap`] stand-in below (a `loom` mutex around an `Arc`) |
+//! | `ArcSwapOption` (the rustls layer's single-take ticket cell) | `arc_swap::ArcSwapOption` | stand-in below (a `loom` mutex around an `Option<Arc>`) |
 //!
 //! The stand-in keeps arc-swap's contract that matters to us: every `load`,
 //! `store`, `swap` and `compare_and_swap` on one `ArcSwap` takes effect at a
@@ -45,12 +46,12 @@ pub(crate) use crossbeam_epoch as epoch;
 pub(crate) use crossbeam_utils::CachePadded;
 
 #[cfg(not(tls_slots_loom))]
-pub(crate) use arc_swap::ArcSwap;
+pub(crate) use arc_swap::{ArcSwap, ArcSwapOption};
 
 #[cfg(tls_slots_loom)]
 mod arc_swap_standin;
 #[cfg(tls_slots_loom)]
-pub(crate) use arc_swap_standin::ArcSwap;
+pub(crate) use arc_swap_standin::{ArcSwap, ArcSwapOption};
 
 /// What `ArcSwap::load` hands out: arc-swap's guard, or under loom the
 /// stand-in's plain `Arc`. Both deref to `Arc<T>` and keep `T` alive.

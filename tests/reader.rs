@@ -41,3 +41,44 @@ fn a_generation_held_by_a_reader_is_retired_by_commit() {
     assert_eq!(current.take(me), Ok(Some(vec![2; 8])));
     assert_eq!(table.counters().stale, 1);
 }
+
+#[test]
+fn a_reclaimer_thread_frees_flushed_sessions_and_exits_with_the_table() {
+    let table = LockFreeTable::<u64, Vec<u8>>::new(2, 0);
+    let reclaimer = table.spawn_reclaimer().expect("spawn");
+    for generation in 1..=50u64 {
+        let current = table.load();
+        current.store(WorkerId::new(0), vec![1; 64]).unwrap();
+        current.store(WorkerId::new(1), vec![2; 64]).unwrap();
+        drop(current);
+        table.commit(generation);
+        // A commit never frees while the reclaimer holds the receiver.
+        assert_eq!(table.reclaim(), 0);
+    }
+    assert_eq!(table.counters().flushed, 100);
+    // Give the epoch its chance: batches reach the reclaimer only after every
+    // guard pinned at their commit is gone. Bounded, so a bug fails instead of
+    // hanging.
+    let nudge = || tls_slots::epoch::pin().flush();
+    for _ in 0..100_000 {
+        if table.counters().reclaimed == 100 {
+            break;
+        }
+        nudge();
+        std::thread::yield_now();
+    }
+    assert_eq!(table.counters().reclaimed, 100);
+    drop(table);
+    for _ in 0..100_000 {
+        if reclaimer.is_finished() {
+            break;
+        }
+        nudge();
+        std::thread::yield_now();
+    }
+    assert!(
+        reclaimer.is_finished(),
+        "the reclaimer exits with the table"
+    );
+    assert_eq!(reclaimer.join().unwrap(), 100);
+}

@@ -21,7 +21,6 @@ DESIGN_ORDER = [
     "haproxy3",
     "lock-free",
     "lock-free-reader",
-    "lock-free-reclaimer",
 ]
 COLOURS = {
     "clone-only": "#999999",
@@ -30,7 +29,6 @@ COLOURS = {
     "haproxy3": "#8c564b",
     "lock-free": "#1f77b4",
     "lock-free-reader": "#2ca02c",
-    "lock-free-reclaimer": "#9467bd",
 }
 PCTS = [("p50_ns", "p50"), ("p99_ns", "p99"), ("p999_ns", "p99.9"), ("p9999_ns", "p99.99")]
 

@@ -126,22 +126,11 @@ impl Contender for cached::LockFreeCached {
     }
 }
 
-impl Contender for cached::LockFreeReclaimer {
-    type Reader<'t> = tls_slots::LockFreeReader<'t, Ctx, Sess>;
-    fn reader(&self) -> Self::Reader<'_> {
-        self.0.reader()
-    }
-    fn settle(&self) {
-        settle_lock_free(&self.0);
-    }
-}
-
 pub type SeedRwLock = RwLockTable<Ctx, Sess>;
 pub type ParkingLotRwLock = locked::LockedTable<locked::ParkingLot, Ctx, Sess>;
 pub type HaProxy3 = locked::LockedTable<locked::HaProxy3, Ctx, Sess>;
 pub type LockFree = LockFreeTable<Ctx, Sess>;
 pub type LockFreeReaderPath = cached::LockFreeCached;
-pub type LockFreeReclaimerThread = cached::LockFreeReclaimer;
 
 /// Calls `$body` once per contender with `$t` bound to its type.
 #[macro_export]
@@ -165,10 +154,6 @@ macro_rules! for_each_contender {
         }
         {
             type $t = $crate::common::LockFreeReaderPath;
-            $body
-        }
-        {
-            type $t = $crate::common::LockFreeReclaimerThread;
             $body
         }
     }};

@@ -33,10 +33,8 @@ pub struct LockFreeTable<C, S> {
     /// deferred functions.
     retired_tx: mpsc::Sender<RetiredBatch<S>>,
     /// Only committers (and [`LockFreeTable::reclaim`]) take this, with
-    /// `try_lock`: readers never touch it. A thread started by
-    /// [`LockFreeTable::spawn_reclaimer`] holds it for its whole life, which
-    /// turns every committer's `try_lock` into a no-op.
-    retired_rx: Arc<Mutex<mpsc::Receiver<RetiredBatch<S>>>>,
+    /// `try_lock`: readers never touch it.
+    retired_rx: Mutex<mpsc::Receiver<RetiredBatch<S>>>,
 }
 
 impl<C, S> LockFreeTable<C, S>
@@ -61,7 +59,7 @@ where
             current: ArcSwap::new(Arc::new(Generation { context, slots })),
             shared,
             retired_tx,
-            retired_rx: Arc::new(Mutex::new(retired_rx)),
+            retired_rx: Mutex::new(retired_rx),
         }
     }
 
@@ -87,34 +85,6 @@ where
             drop(batch);
         }
         freed
-    }
-
-    /// Starts a thread that frees the flushed sessions of replaced
-    /// generations as their batches come out of the epoch, so that commits
-    /// stop doing it (every commit's [`reclaim`](Self::reclaim) then finds the
-    /// receiver taken and returns 0 at once). Readers still only move batches.
-    ///
-    /// The thread exits, returning how many sessions it freed, once the table
-    /// and every batch still waiting in the epoch are gone. One is enough; a
-    /// second waits for the first to exit. Not available under loom.
-    #[cfg(not(tls_slots_loom))]
-    pub fn spawn_reclaimer(&self) -> std::io::Result<std::thread::JoinHandle<u64>> {
-        let retired = Arc::clone(&self.retired_rx);
-        std::thread::Builder::new()
-            .name("tls-slots-reclaim".into())
-            .spawn(move || {
-                let retired = retired
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let mut freed = 0;
-                // `recv` fails once the table's sender and the senders inside
-                // every pending deferred batch have been dropped.
-                while let Ok(batch) = retired.recv() {
-                    freed += batch.len() as u64;
-                    drop(batch);
-                }
-                freed
-            })
     }
 
     /// A per-thread read handle: [`LockFreeReader::load`] returns the current

@@ -71,6 +71,8 @@ def fmt_ns(x):
 def fmt_num(x, digits=2):
     if x is None:
         return "–"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
     if isinstance(x, float):
         return f"{x:.{digits}f}"
     return str(x)
@@ -111,15 +113,21 @@ def markdown(rows, ratios):
             k = (r["scenario"], r["threads"])
             if k not in keys:
                 keys.append(k)
-        body = []
-        for sc, t in keys:
-            cells = []
-            for d in ds:
-                m = [r for r in steady if (r["scenario"], r["threads"], r["design"]) == (sc, t, d)]
-                cells.append(fmt_ns(m[0]["ns_per_op"]) if m else "")
-            body.append([sc, t] + cells)
-        out.append("\n### Steady state: ns per operation per thread (median of runs)\n")
-        out.append(md_table(["scenario", "threads"] + ds, body))
+        for field, title in [
+            ("ns_per_op", "wall clock (`ns_per_op`, median of runs; decides P1/P2)"),
+            ("cpu_ns_per_op", "thread CPU time (median of runs; excludes time preempted "
+             "by other jobs on the machine)"),
+        ]:
+            body = []
+            for sc, t in keys:
+                cells = []
+                for d in ds:
+                    m = [r for r in steady
+                         if (r["scenario"], r["threads"], r["design"]) == (sc, t, d)]
+                    cells.append(fmt_ns(m[0].get(field)) if m else "")
+                body.append([sc, t] + cells)
+            out.append(f"\n### Steady state, ns per operation per thread: {title}\n")
+            out.append(md_table(["scenario", "threads"] + ds, body))
 
     storms = [r for r in rows if r["scenario"].startswith("storm_")]
     if storms:

@@ -98,7 +98,9 @@ pub use crate::core::{
     Borrowed, Counters, GenerationId, Reuse, SessionTable, SlotAccess, SlotError, Snapshot,
     StoreOutcome, WorkerId,
 };
-pub use lockfree::{LockFreeSlots, LockFreeSnapshot, LockFreeTable};
+pub use lockfree::{
+    LockFreeCurrent, LockFreeReader, LockFreeSlots, LockFreeSnapshot, LockFreeTable,
+};
 pub use rwlock::{RwLockSlots, RwLockSnapshot, RwLockTable};
 
 /// crossbeam-epoch, as this crate sees it (its loom build under

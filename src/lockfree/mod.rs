@@ -9,6 +9,7 @@
 //! | a store racing a commit | serialized by the lock | lands in the generation it was loaded from, which is retired: never offered again |
 
 mod generation;
+mod reader;
 mod reclaim;
 mod slots;
 
@@ -17,6 +18,7 @@ use crate::sync::{Arc, ArcSwap, Mutex, epoch, mpsc};
 use generation::{Generation, SlotArray, TableShared};
 use reclaim::{Domain, RetiredBatch};
 
+pub use reader::{LockFreeCurrent, LockFreeReader};
 pub use slots::{LockFreeSlots, LockFreeSnapshot};
 
 /// The lock-free design: readers never block and never wait for a commit; a
@@ -83,6 +85,15 @@ where
             drop(batch);
         }
         freed
+    }
+
+    /// A per-thread read handle: [`LockFreeReader::load`] returns the current
+    /// generation with one plain pointer load when no commit happened since
+    /// its last call (see [`LockFreeReader`]). Keep one per worker; readers
+    /// that go idle should be dropped, since each keeps the last generation it
+    /// saw alive.
+    pub fn reader(&self) -> LockFreeReader<'_, C, S> {
+        LockFreeReader::new(&self.current)
     }
 
     /// Retires `replaced` and hands its sessions to the epoch.

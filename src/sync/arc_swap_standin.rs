@@ -72,3 +72,38 @@ impl<T> ArcSwapOption<T> {
         )
     }
 }
+
+/// Stand-in for `arc_swap::Cache<&ArcSwap<T>, Arc<T>>` under loom.
+///
+/// arc-swap's `Cache` compares the cached pointer with the published one
+/// (a `Relaxed` load) and calls `load_full` when they differ. Here the
+/// comparison happens under the stand-in's mutex, so loom sees every
+/// interleaving of a cached load with a commit at the level of that contract:
+/// the cache returns either the value it last fetched (when nothing was
+/// published since) or the current one. What it does not model: the staleness
+/// a `Relaxed` load permits without a happens-before edge to the publisher;
+/// the table tolerates that (a stale generation is retired and serves
+/// nothing), and loom's Mutex makes the stand-in strictly stronger.
+pub(crate) struct Cache<'a, T> {
+    source: &'a ArcSwap<T>,
+    cached: Arc<T>,
+}
+
+impl<'a, T> Cache<'a, T> {
+    /// Same as `arc_swap::Cache::new`.
+    pub(crate) fn new(source: &'a ArcSwap<T>) -> Self {
+        Self {
+            cached: source.load_full(),
+            source,
+        }
+    }
+
+    /// Same contract as `arc_swap::Cache::load`.
+    pub(crate) fn load(&mut self) -> &Arc<T> {
+        let current = self.source.load_full();
+        if !Arc::ptr_eq(&current, &self.cached) {
+            self.cached = current;
+        }
+        &self.cached
+    }
+}

@@ -12,6 +12,7 @@
 //! | epoch reclamation | `crossbeam-epoch` | `crossbeam-epoch` built with `--cfg crossbeam_loom` and its `loom` feature |
 //! | `ArcSwap` | `arc_swap::ArcSwap` | [`ArcSwap`] stand-in below (a `loom` mutex around an `Arc`) |
 //! | `ArcSwapOption` (the rustls layer's single-take ticket cell) | `arc_swap::ArcSwapOption` | stand-in below (a `loom` mutex around an `Option<Arc>`) |
+//! | `arc_swap::Cache` | `arc_swap::Cache` | `Cache` stand-in (an `Arc` checked against the stand-in `ArcSwap` under its mutex) |
 //!
 //! The stand-in keeps arc-swap's contract that matters to us: every `load`,
 //! `store`, `swap` and `compare_and_swap` on one `ArcSwap` takes effect at a
@@ -52,6 +53,15 @@ pub(crate) use arc_swap::{ArcSwap, ArcSwapOption};
 mod arc_swap_standin;
 #[cfg(tls_slots_loom)]
 pub(crate) use arc_swap_standin::{ArcSwap, ArcSwapOption};
+
+/// A per-thread cache of what an `ArcSwap` holds: `arc_swap::Cache`, or under
+/// loom the stand-in's `Cache`. Both have `new(&ArcSwap<T>)` and
+/// `load(&mut self) -> &Arc<T>`, which returns the current value and replaces
+/// the cached one when it changed.
+#[cfg(not(tls_slots_loom))]
+pub(crate) type CachedGeneration<'a, T> = arc_swap::Cache<&'a ArcSwap<T>, Arc<T>>;
+#[cfg(tls_slots_loom)]
+pub(crate) use arc_swap_standin::Cache as CachedGeneration;
 
 /// What `ArcSwap::load` hands out: arc-swap's guard, or under loom the
 /// stand-in's plain `Arc`. Both deref to `Arc<T>` and keep `T` alive.

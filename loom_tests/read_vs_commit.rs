@@ -37,11 +37,10 @@ fn scenario<T: SessionTable<Ctx, Sess>>(env: &Env<T>) -> Outcome {
     };
 
     let second = env.table.commit(2);
-    assert_eq!(
-        env.table.load().get(W0).unwrap().map(|s| s.value()),
-        None,
-        "commit leaves empty slots"
-    );
+    // Read first, assert after: a panic while loom objects are live in this
+    // statement would panic again in their destructors and abort.
+    let after = env.table.load().get(W0).unwrap().map(|s| s.value());
+    assert_eq!(after, None, "commit leaves empty slots");
     env.table
         .load()
         .store(W0, Sess::new(second.get() * 10 + 1))

@@ -1,3 +1,5 @@
-//! Property tests: both designs against a sequential reference model.
+//! Property tests: both designs against a sequential reference model, and
+//! concurrent histories checked for linearizability against it.
 
+mod linearizable;
 mod sequential;

@@ -80,12 +80,28 @@ impl<S: Clone + Send + Sync + 'static> SlotArray<S> {
         // Acquire: we become the owner of the replaced session and hand it to
         // `defer_destroy`, whose drop must see its contents (pairs with the
         // Release of the store that put it there).
-        let replaced = self.slots[index].swap(epoch::Owned::new(session), Ordering::AcqRel, &guard);
+        #[cfg(not(tls_slots_bug = "relaxed_publish"))]
+        let publish = Ordering::AcqRel;
+        // INJECTED BUG relaxed_publish: nothing orders the session's contents
+        // before the pointer that publishes it, nor the copy after it (caught
+        // by loom on the reader half; on this half alone the SeqCst fence in
+        // a fresh participant's pin masks it, see DESIGN.md).
+        #[cfg(tls_slots_bug = "relaxed_publish")]
+        let publish = Ordering::Relaxed;
+        let replaced = self.slots[index].swap(epoch::Owned::new(session), publish, &guard);
         if !replaced.is_null() {
+            #[cfg(not(tls_slots_bug = "free_without_defer"))]
             // SAFETY: the swap unlinked `replaced`, so no new reader can load
             // it; readers that loaded it earlier are pinned, and the epoch will
             // not free it before they unpin. Nobody else can unlink it again.
-            unsafe { guard.defer_destroy(replaced) };
+            unsafe {
+                guard.defer_destroy(replaced)
+            };
+            // INJECTED BUG free_without_defer: frees while a pinned reader may
+            // still be cloning it (caught by loom, see DESIGN.md).
+            #[cfg(tls_slots_bug = "free_without_defer")]
+            // SAFETY: none; this is the injected bug.
+            drop(unsafe { replaced.into_owned() });
         }
         set_hint(&self.last_stored, index);
         self.shared.counters.count(worker, Event::Store);
@@ -93,31 +109,57 @@ impl<S: Clone + Send + Sync + 'static> SlotArray<S> {
     }
 
     /// `take` or `get` on slot `index`, under `guard`.
-    fn reuse_slot(&self, index: usize, reuse: Reuse, guard: &epoch::Guard) -> Option<S> {
+    ///
+    /// Takes the guard by value so that nothing can outlive it by accident.
+    fn reuse_slot(&self, index: usize, reuse: Reuse, guard: epoch::Guard) -> Option<S> {
         let slot = &self.slots[index];
         match reuse {
             Reuse::Copy => {
                 // Acquire: pairs with the Release half of the swap in `store()`,
                 // so the clone below reads a fully written session.
-                let current = slot.load(Ordering::Acquire, guard);
+                #[cfg(not(tls_slots_bug = "relaxed_publish"))]
+                let current = slot.load(Ordering::Acquire, &guard).as_raw();
+                // INJECTED BUG relaxed_publish, reader half (see `store`).
+                #[cfg(tls_slots_bug = "relaxed_publish")]
+                let current = slot.load(Ordering::Relaxed, &guard).as_raw();
+                // INJECTED BUG early_unpin: the guard goes before the clone, so
+                // the epoch may free the session under us (caught by loom).
+                #[cfg(tls_slots_bug = "early_unpin")]
+                drop(guard);
                 // SAFETY: `current` was loaded under `guard` and is only freed
-                // through the epoch, so it stays valid until `guard` drops;
-                // it is either null or points to a session.
+                // through the epoch, so it stays valid until `guard` drops
+                // (after this clone); it is either null or points to a session.
                 unsafe { current.as_ref() }.cloned()
             }
             Reuse::Take => {
                 // Acquire: pairs with the Release in `store()`, as above. No
                 // Release: a null publishes nothing.
-                let taken = slot.swap(epoch::Shared::null(), Ordering::Acquire, guard);
+                #[cfg(not(tls_slots_bug = "take_not_atomic"))]
+                let taken = slot.swap(epoch::Shared::null(), Ordering::Acquire, &guard);
+                // INJECTED BUG take_not_atomic: load, then store null: two
+                // takers can both get the single-use session (caught by loom).
+                #[cfg(tls_slots_bug = "take_not_atomic")]
+                let taken = {
+                    let seen = slot.load(Ordering::Acquire, &guard);
+                    slot.store(epoch::Shared::null(), Ordering::Release);
+                    seen
+                };
                 // SAFETY: as in `Copy`: valid until `guard` drops.
                 let session = unsafe { taken.as_ref() }.cloned();
                 if !taken.is_null() {
+                    #[cfg(not(tls_slots_bug = "free_without_defer"))]
                     // SAFETY: the swap unlinked `taken`, only this thread got
                     // it, and readers that loaded it earlier are pinned and
                     // protect it until they unpin. The copy above is what we
                     // hand out, because one of those readers may still be
                     // copying the original (see DESIGN.md, "take copies").
-                    unsafe { guard.defer_destroy(taken) };
+                    unsafe {
+                        guard.defer_destroy(taken)
+                    };
+                    // INJECTED BUG free_without_defer (see `store`).
+                    #[cfg(tls_slots_bug = "free_without_defer")]
+                    // SAFETY: none; this is the injected bug.
+                    drop(unsafe { taken.into_owned() });
                 }
                 session
             }
@@ -129,7 +171,7 @@ impl<S: Clone + Send + Sync + 'static> SlotArray<S> {
             return Ok(None);
         };
         let guard = self.shared.domain.pin();
-        let session = self.reuse_slot(index, reuse, &guard);
+        let session = self.reuse_slot(index, reuse, guard);
         let event = if session.is_some() {
             Event::Hit
         } else {
@@ -151,7 +193,7 @@ impl<S: Clone + Send + Sync + 'static> SlotArray<S> {
             .filter(|&from| from != index)
             .and_then(|from| {
                 let guard = self.shared.domain.pin();
-                let session = self.reuse_slot(from, reuse, &guard);
+                let session = self.reuse_slot(from, reuse, guard);
                 if session.is_none() {
                     forget_hint(&self.last_stored, from);
                 }
@@ -185,6 +227,17 @@ impl<S: Clone + Send + Sync + 'static> SlotArray<S> {
         unsafe { guard.defer_destroy(removed) };
         self.shared.counters.count(worker, Event::Clear);
         Ok(true)
+    }
+
+    /// INJECTED BUG commit_carries_sessions: moves every session of `old`
+    /// into these (new) slots, as a commit that forgot to flush would.
+    #[cfg(tls_slots_bug = "commit_carries_sessions")]
+    pub(crate) fn carry_over_from(&self, old: &SlotArray<S>) {
+        let guard = self.shared.domain.pin();
+        for (from, to) in old.slots.iter().zip(self.slots.iter()) {
+            let moved = from.swap(epoch::Shared::null(), Ordering::AcqRel, &guard);
+            to.store(moved, Ordering::Release);
+        }
     }
 
     /// Marks the generation replaced and unlinks every session, returning

@@ -31,6 +31,7 @@ pub struct LockFreeTable<C, S> {
     /// Where deferred batches of flushed sessions come back to be freed by a
     /// committer rather than by whichever reader happens to run the epoch's
     /// deferred functions.
+    #[cfg_attr(tls_slots_bug = "retire_without_defer", allow(dead_code))]
     retired_tx: mpsc::Sender<RetiredBatch<S>>,
     /// Only committers (and [`LockFreeTable::reclaim`]) take this, with
     /// `try_lock`: readers never touch it.
@@ -109,7 +110,14 @@ where
         // `Guard::defer`, which runs it only after every guard pinned now has
         // been dropped.
         let batch = unsafe { RetiredBatch::new(unlinked, Arc::clone(&self.shared.counters)) };
+        // INJECTED BUG retire_without_defer: the commit frees the flushed
+        // sessions inline, while pinned readers may still be cloning them
+        // (caught by loom, see DESIGN.md).
+        #[cfg(tls_slots_bug = "retire_without_defer")]
+        drop(batch);
+        #[cfg(not(tls_slots_bug = "retire_without_defer"))]
         let to_committer = self.retired_tx.clone();
+        #[cfg(not(tls_slots_bug = "retire_without_defer"))]
         guard.defer(move || {
             // The reader that runs this only moves the batch; if the table is
             // gone the send fails and the batch is freed right here.
@@ -171,9 +179,15 @@ where
             // SeqCst (inside arc-swap): the publication point. Every `load`
             // after it returns `next`; pairs with the loads in `load()`,
             // `slots()` and `generation()`.
+            #[cfg(tls_slots_bug = "commit_carries_sessions")]
+            let carried_into = Arc::clone(&next.slots);
             let previous = self.current.compare_and_swap(&current, next);
             if Arc::ptr_eq(&previous, &current) {
                 drop(previous);
+                // INJECTED BUG commit_carries_sessions: generation N's sessions
+                // are offered in N+1 (caught by loom and proptest).
+                #[cfg(tls_slots_bug = "commit_carries_sessions")]
+                carried_into.carry_over_from(&current.slots);
                 self.retire(&current);
                 self.reclaim();
                 return id;

@@ -2,4 +2,5 @@
 //! concurrent histories checked for linearizability against it.
 
 mod linearizable;
+mod material;
 mod sequential;

@@ -578,7 +578,7 @@ async fn client(
 
 /// One request: connect, send, read the backend's header line and the echo.
 /// Returns the identity the backend saw and whether it resumed.
-async fn request(proxy: SocketAddr, payload: &[u8]) -> std::io::Result<(Option<u64>, bool)> {
+pub async fn request(proxy: SocketAddr, payload: &[u8]) -> std::io::Result<(Option<u64>, bool)> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
     let stream = TcpStream::connect(proxy).await?;
     stream.set_nodelay(true)?;

@@ -42,6 +42,48 @@
 //! assert_eq!(table.load().get(me)?, None);
 //! # Ok::<(), tls_slots::SlotError>(())
 //! ```
+//!
+//! ## With rustls
+//!
+//! [`tls::Upstream`] is one backend server: each generation owns its
+//! `Arc<rustls::ClientConfig>` *and* the session store that config resumes
+//! from, so a session made under one client certificate can never be resumed
+//! after a commit installed another. Hand its config to tokio-rustls:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tls_slots::WorkerId;
+//! use tls_slots::tls::{LockFreeUpstream, Material, UpstreamOptions, set_current_worker};
+//!
+//! # async fn example(ca: Vec<u8>, cert: Vec<u8>, key: Vec<u8>, new_cert: Vec<u8>, new_key: Vec<u8>)
+//! # -> Result<(), Box<dyn std::error::Error>> {
+//! let material = Material::new().roots_pem(ca.clone()).client_cert_pem(cert, key);
+//! let upstream = Arc::new(LockFreeUpstream::new(&material, UpstreamOptions::new(4))?);
+//!
+//! // Once per runtime thread (e.g. tokio's `on_thread_start`): its slot.
+//! set_current_worker(WorkerId::new(0));
+//!
+//! // Every connection: the current config; no lock on the lock-free table.
+//! let connector = tokio_rustls::TlsConnector::from(upstream.config());
+//! let tcp = tokio::net::TcpStream::connect("127.0.0.1:8443").await?;
+//! let name = rustls::pki_types::ServerName::try_from("backend.example")?;
+//! match connector.connect(name, tcp).await {
+//!     Ok(tls) => {
+//!         upstream.handshake_done(tls.get_ref().1); // counts Full / Resumed
+//!     }
+//!     Err(e) => {
+//!         upstream.handshake_failed(); // clears this worker's slot
+//!         return Err(e.into());
+//!     }
+//! }
+//!
+//! // Control plane: rotate the client certificate. Checked first; on error
+//! // the old generation keeps serving and resuming.
+//! upstream.commit(&Material::new().roots_pem(ca).client_cert_pem(new_cert, new_key))?;
+//! println!("{}", upstream.stats());
+//! # Ok(())
+//! # }
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

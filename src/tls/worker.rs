@@ -7,13 +7,14 @@
 //! falls back to [`WorkerId::current`], an index assigned lazily per thread.
 
 use crate::core::WorkerId;
-use crate::sync::thread_local;
 use std::cell::Cell;
 
 // loom's `thread_local!` takes no `const { }` initializer.
 #[allow(clippy::missing_const_for_thread_local)]
 mod slot {
-    use super::*;
+    use crate::core::WorkerId;
+    use crate::sync::thread_local;
+    use std::cell::Cell;
     thread_local! {
         pub(super) static CURRENT: Cell<Option<WorkerId>> = Cell::new(None);
     }

@@ -26,13 +26,17 @@ impl Known {
         b'A' + (known.len() - 1) as u8
     }
 
-    fn name(&self, cert: Option<&CertificateDer<'_>>) -> u8 {
+    pub fn name(&self, cert: Option<&CertificateDer<'_>>) -> u8 {
         let known = self.0.read().unwrap();
         cert.and_then(|c| known.iter().position(|k| k.as_slice() == c.as_ref()))
             .map_or(UNKNOWN, |i| b'A' + i as u8)
     }
 }
 
+/// The server's config. `sessions > 0`: a stateful session cache of that
+/// size (it also refuses a ticket offered twice). `sessions == 0`: stateless
+/// tickets, so that the server's cost does not grow with the number of
+/// connections made before (rustls's server cache `take` is O(n)).
 pub fn server_config(pki: &Pki, sessions: usize) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
@@ -49,7 +53,11 @@ pub fn server_config(pki: &Pki, sessions: usize) -> Arc<ServerConfig> {
             PrivateKeyDer::try_from(pki.server.key_der.clone()).unwrap(),
         )
         .unwrap();
-    config.session_storage = ServerSessionMemoryCache::new(sessions);
+    if sessions > 0 {
+        config.session_storage = ServerSessionMemoryCache::new(sessions);
+    } else {
+        config.ticketer = rustls::crypto::ring::Ticketer::new().unwrap();
+    }
     Arc::new(config)
 }
 

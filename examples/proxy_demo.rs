@@ -112,7 +112,7 @@ fn positive(flag: &str, text: &str) -> Result<f64, String> {
 /// The side-by-side table, one column per design.
 fn table(reports: &[RunReport]) -> String {
     type Cell = fn(&RunReport) -> String;
-    let rows: [(&str, Cell); 12] = [
+    let rows: [(&str, Cell); 13] = [
         ("requests/s", |r| format!("{:.0}", r.rps())),
         ("backend handshakes/s", |r| {
             format!("{:.0}", r.handshakes_per_s())
@@ -135,6 +135,13 @@ fn table(reports: &[RunReport]) -> String {
         ("stale resumptions", |r| r.stale.to_string()),
         ("bad certs refused", |r| {
             format!("{} (accepted: {})", r.rejected, r.bad_accepted)
+        }),
+        ("tickets stored/taken/borrowed", |r| {
+            let p = &r.proxy;
+            format!(
+                "{}/{}/{}",
+                p.tickets_stored, p.tickets_taken, p.tickets_borrowed
+            )
         }),
         ("sessions flushed/freed", |r| {
             format!(

@@ -353,3 +353,19 @@ fn a_short_run_with_commits_every_200ms_is_clean() {
     assert!(r.rejected >= 1, "{}", r.json());
     assert!(r.resumed_share() > 0.5, "{}", r.json());
 }
+
+#[test]
+fn an_overlong_control_line_ends_the_session_and_the_socket_keeps_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = world(Design::LockFree);
+    w.rt.block_on(async {
+        let mut s = tokio::net::TcpStream::connect(w.control).await.unwrap();
+        let long = vec![b'x'; 200 * 1024];
+        // The server may close while we still write: ignore that error.
+        let _ = s.write_all(&long).await;
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "the session must end, not wait");
+    });
+    assert!(w.ctl("show upstreams", None).contains("design=lock-free"));
+}

@@ -48,11 +48,34 @@ pub async fn serve(proxy: Arc<Proxy>, listener: TcpListener) {
     }
 }
 
+/// The longest line a control connection may send (a PEM line is 64).
+pub const MAX_LINE: u64 = 64 * 1024;
+
+/// One line without its end, `None` at end of stream; an over-long line or
+/// a silent peer is an error that ends the session.
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+) -> std::io::Result<Option<String>> {
+    let mut line = String::new();
+    let n =
+        tokio::time::timeout(IDLE, (&mut *reader).take(MAX_LINE).read_line(&mut line)).await??;
+    if n == 0 {
+        return Ok(None);
+    }
+    if !line.ends_with('\n') && n as u64 == MAX_LINE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "control line too long",
+        ));
+    }
+    Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
 async fn session(proxy: &Proxy, stream: TcpStream) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read.take(64 * MAX_PAYLOAD as u64)).lines();
+    let mut reader = BufReader::new(read);
     loop {
-        let Some(line) = tokio::time::timeout(IDLE, lines.next_line()).await?? else {
+        let Some(line) = next_line(&mut reader).await? else {
             return Ok(());
         };
         let line = line.trim();
@@ -66,7 +89,7 @@ async fn session(proxy: &Proxy, stream: TcpStream) -> std::io::Result<()> {
             Some(command) => {
                 let mut payload = String::new();
                 loop {
-                    match tokio::time::timeout(IDLE, lines.next_line()).await?? {
+                    match next_line(&mut reader).await? {
                         Some(l) if l.trim().is_empty() => break,
                         Some(l) => {
                             payload.push_str(&l);

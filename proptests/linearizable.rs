@@ -301,15 +301,19 @@ fn checker_rejects_double_take_and_stale_reuse() {
 }
 
 /// Shrinking: a deliberately wrong "implementation" (a get that forgets
-/// every store) fails, and proptest shrinks the failure to the minimal
-/// history: one store, then one get.
+/// every store) fails, and proptest shrinks the failure to a minimal
+/// history: one store, then one read that should have found it.
 #[test]
 fn shrinking_finds_the_minimal_failing_history() {
-    use proptest::test_runner::{Config, TestError, TestRunner};
-    let mut runner = TestRunner::new(Config {
-        failure_persistence: None,
-        ..Config::with_cases(256)
-    });
+    use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+    // A fixed seed: which minimal history is found must not depend on luck.
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            failure_persistence: None,
+            ..Config::with_cases(256)
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
     let result = runner.run(&proptest::collection::vec(op(), 0..12), |ops| {
         let mut clock = 0;
         let mut history = Vec::new();
@@ -338,5 +342,8 @@ fn shrinking_finds_the_minimal_failing_history() {
     println!("minimal failing history: {minimal:?}");
     assert_eq!(minimal.len(), 2, "{minimal:?}");
     assert!(matches!(minimal[0], Op::Store(..)));
-    assert!(matches!(minimal[1], Op::Get(_) | Op::Take(_)));
+    assert!(matches!(
+        minimal[1],
+        Op::Get(_) | Op::Take(_) | Op::Borrow(..)
+    ));
 }

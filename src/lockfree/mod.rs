@@ -11,12 +11,14 @@
 mod generation;
 mod reader;
 mod reclaim;
+mod slot;
 mod slots;
 
 use crate::core::{CounterBank, Counters, GenerationId, SessionTable};
 use crate::sync::{Arc, ArcSwap, Mutex, epoch, mpsc};
 use generation::{Generation, SlotArray, TableShared};
 use reclaim::{Domain, RetiredBatch};
+use slot::Held;
 
 pub use reader::{LockFreeCurrent, LockFreeReader};
 pub use slots::{LockFreeSlots, LockFreeSnapshot};
@@ -31,11 +33,10 @@ pub struct LockFreeTable<C, S> {
     /// Where deferred batches of flushed sessions come back to be freed by a
     /// committer rather than by whichever reader happens to run the epoch's
     /// deferred functions.
-    #[cfg_attr(tls_slots_bug = "retire_without_defer", allow(dead_code))]
-    retired_tx: mpsc::Sender<RetiredBatch<S>>,
+    retired_tx: mpsc::Sender<RetiredBatch<Held<S>>>,
     /// Only committers (and [`LockFreeTable::reclaim`]) take this, with
     /// `try_lock`: readers never touch it.
-    retired_rx: Mutex<mpsc::Receiver<RetiredBatch<S>>>,
+    retired_rx: Mutex<mpsc::Receiver<RetiredBatch<Held<S>>>>,
 }
 
 impl<C, S> LockFreeTable<C, S>
@@ -97,27 +98,23 @@ where
         LockFreeReader::new(&self.current)
     }
 
-    /// Retires `replaced` and hands its sessions to the epoch.
+    /// Retires `replaced`: frees the sessions nobody is copying and hands
+    /// the others to the epoch.
     fn retire(&self, replaced: &Generation<C, S>) {
         let guard = self.shared.domain.pin();
-        let unlinked = replaced.slots.retire(&guard);
-        self.shared.counters.count_commit(unlinked.len() as u64);
-        if unlinked.is_empty() {
+        let (freed, deferred) = replaced.slots.retire(&guard);
+        let counters = &self.shared.counters;
+        counters.count_commit(freed + deferred.len() as u64);
+        counters.count_reclaimed(freed);
+        if deferred.is_empty() {
             return;
         }
         // SAFETY: `retire` unlinked these pointers from their slots (only this
         // commit retires this generation), and the batch goes straight into
         // `Guard::defer`, which runs it only after every guard pinned now has
         // been dropped.
-        let batch = unsafe { RetiredBatch::new(unlinked, Arc::clone(&self.shared.counters)) };
-        // INJECTED BUG retire_without_defer: the commit frees the flushed
-        // sessions inline, while pinned readers may still be cloning them
-        // (caught by loom, see DESIGN.md).
-        #[cfg(tls_slots_bug = "retire_without_defer")]
-        drop(batch);
-        #[cfg(not(tls_slots_bug = "retire_without_defer"))]
+        let batch = unsafe { RetiredBatch::new(deferred, Arc::clone(counters)) };
         let to_committer = self.retired_tx.clone();
-        #[cfg(not(tls_slots_bug = "retire_without_defer"))]
         guard.defer(move || {
             // The reader that runs this only moves the batch; if the table is
             // gone the send fails and the batch is freed right here.

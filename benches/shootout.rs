@@ -13,13 +13,16 @@
 
 mod common;
 
+use common::tls::{self, E2e as _};
 use common::{Contender, Ctx, ReadPath, Sess, context, cores, pin, session};
 use hdrhistogram::Histogram;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, HandshakeKind};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 use tls_slots::{Reuse, SlotAccess, Snapshot, WorkerId};
@@ -40,6 +43,12 @@ struct Config {
     commit_iters: usize,
     /// Commits in the reclamation scenario.
     reclaim_commits: u64,
+    /// End to end: seconds per timed run, and runs per data point.
+    e2e_run: Duration,
+    e2e_runs: usize,
+    /// End to end with and without commits: seconds per run, and runs.
+    e2e_commit_run: Duration,
+    e2e_commit_runs: usize,
 }
 
 impl Config {
@@ -61,6 +70,10 @@ impl Config {
                 storm: Duration::from_millis(1000),
                 commit_iters: 20_000,
                 reclaim_commits: 1_000_000,
+                e2e_run: Duration::from_millis(1000),
+                e2e_runs: 3,
+                e2e_commit_run: Duration::from_millis(1500),
+                e2e_commit_runs: 2,
             }
         } else {
             Config {
@@ -72,6 +85,10 @@ impl Config {
                 storm: Duration::from_secs(5),
                 commit_iters: 20_000,
                 reclaim_commits: 1_000_000,
+                e2e_run: Duration::from_secs(3),
+                e2e_runs: 5,
+                e2e_commit_run: Duration::from_secs(4),
+                e2e_commit_runs: 3,
             }
         }
     }
@@ -793,6 +810,349 @@ fn clock_overhead(rep: &mut Report) {
     rep.push(row);
 }
 
+// ---------------------------------------------------------------- end to end
+
+/// One timed run of real connections.
+struct E2eRun {
+    handshakes: u64,
+    resumed: u64,
+    stale: u64,
+    failed: u64,
+    commits: u64,
+    /// Mean over threads of the seconds each ran.
+    secs: f64,
+    /// TCP connect until the handshake is done, every connection.
+    connect: Histogram<u64>,
+    /// Time spent inside the session store, summed over threads.
+    store: tls::Tally,
+    client_cpu: Duration,
+}
+
+impl E2eRun {
+    fn per_sec(&self) -> f64 {
+        self.handshakes as f64 / self.secs
+    }
+}
+
+/// `threads` pinned client threads (worker i on core i, beside server i)
+/// connect back to back for `cfg_run`; with `commit_every`, a committer
+/// publishes a new identity that often. With `timed_store`, every config is
+/// swapped for one whose store is wrapped in `tls::Timed` (one per config,
+/// cached per thread), so the store's time is tallied; the commit scenario
+/// runs the configs untouched.
+fn e2e_run<C: tls::E2e>(
+    client: &C,
+    servers: &tls::Servers,
+    threads: usize,
+    run: Duration,
+    timed_store: bool,
+    commit_every: Option<Duration>,
+) -> E2eRun {
+    let barrier = Barrier::new(threads + usize::from(commit_every.is_some()));
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        let committer = commit_every.map(|every| {
+            let (barrier, done) = (&barrier, &done);
+            s.spawn(move || {
+                barrier.wait();
+                let mut commits = 0;
+                let mut next = Instant::now() + every;
+                // Relaxed: a stop flag; the scope's join orders the rest.
+                while !done.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if now < next {
+                        thread::sleep((next - now).min(Duration::from_millis(5)));
+                        continue;
+                    }
+                    client.commit();
+                    commits += 1;
+                    next += every;
+                }
+                commits
+            })
+        });
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let (barrier, addr) = (&barrier, servers.addrs[i]);
+                s.spawn(move || {
+                    pin(i);
+                    tls_slots::tls::set_current_worker(WorkerId::new(i));
+                    let name = ServerName::try_from("localhost").expect("name");
+                    let mut cache: Option<(Arc<ClientConfig>, Arc<ClientConfig>)> = None;
+                    let mut current = || {
+                        let (config, seen) = client.current();
+                        if !timed_store {
+                            return (config, seen);
+                        }
+                        match &cache {
+                            Some((plain, t)) if Arc::ptr_eq(plain, &config) => {
+                                (Arc::clone(t), seen)
+                            }
+                            _ => {
+                                let t = tls::timed(&config);
+                                cache = Some((config, Arc::clone(&t)));
+                                (t, seen)
+                            }
+                        }
+                    };
+                    // Warm-up: the first connection is a full handshake;
+                    // the rest fill the store and the caches.
+                    for _ in 0..50 {
+                        let (config, seen) = current();
+                        let _ = tls::connect(config, seen, addr, &name);
+                    }
+                    let _ = tls::take_tally();
+                    barrier.wait();
+                    let mut r = E2eRun {
+                        handshakes: 0,
+                        resumed: 0,
+                        stale: 0,
+                        failed: 0,
+                        commits: 0,
+                        secs: 0.0,
+                        connect: hist(),
+                        store: tls::take_tally(),
+                        client_cpu: Duration::ZERO,
+                    };
+                    let cpu = thread_cpu();
+                    let start = Instant::now();
+                    while start.elapsed() < run {
+                        let (config, seen) = current();
+                        match tls::connect(config, seen, addr, &name) {
+                            Ok(c) => {
+                                r.handshakes += 1;
+                                r.resumed += u64::from(c.kind == HandshakeKind::Resumed);
+                                r.stale += u64::from(c.stale);
+                                record(&mut r.connect, c.connect);
+                            }
+                            Err(_) => r.failed += 1,
+                        }
+                    }
+                    r.secs = start.elapsed().as_secs_f64();
+                    r.client_cpu = thread_cpu() - cpu;
+                    r.store = tls::take_tally();
+                    r
+                })
+            })
+            .collect();
+        let runs: Vec<E2eRun> = handles
+            .into_iter()
+            .map(|h| h.join().expect("client thread"))
+            .collect();
+        // Relaxed: see the committer.
+        done.store(true, Ordering::Relaxed);
+        let commits = committer.map_or(0, |c| c.join().expect("committer"));
+        let mut all = E2eRun {
+            handshakes: 0,
+            resumed: 0,
+            stale: 0,
+            failed: 0,
+            commits,
+            secs: 0.0,
+            connect: hist(),
+            store: tls::take_tally(),
+            client_cpu: Duration::ZERO,
+        };
+        for r in &runs {
+            all.add(r);
+        }
+        all.secs = runs.iter().map(|r| r.secs).sum::<f64>() / runs.len() as f64;
+        all
+    })
+}
+
+impl E2eRun {
+    /// Adds `r`'s counts (not its seconds: threads run side by side).
+    fn add(&mut self, r: &E2eRun) {
+        self.handshakes += r.handshakes;
+        self.resumed += r.resumed;
+        self.stale += r.stale;
+        self.failed += r.failed;
+        self.commits += r.commits;
+        self.connect.add(&r.connect).expect("same bounds");
+        self.store.add(&r.store);
+        self.client_cpu += r.client_cpu;
+    }
+}
+
+/// Every run of one design at one thread count, and their sum.
+struct E2eRuns {
+    design: &'static str,
+    per_sec: Vec<f64>,
+    sum: Option<E2eRun>,
+}
+
+impl E2eRuns {
+    fn new(design: &'static str) -> Self {
+        Self {
+            design,
+            per_sec: Vec::new(),
+            sum: None,
+        }
+    }
+
+    fn push(&mut self, r: E2eRun) {
+        self.per_sec.push(r.per_sec());
+        match &mut self.sum {
+            Some(sum) => {
+                sum.add(&r);
+                sum.secs += r.secs;
+            }
+            None => self.sum = Some(r),
+        }
+    }
+}
+
+/// A runner per contender: one call is one timed run.
+type E2eRunner<'a> = (
+    &'static str,
+    Box<dyn Fn(usize, Duration, bool, Option<Duration>) -> E2eRun + 'a>,
+);
+
+fn e2e_runner<'a, C: tls::E2e>(client: &'a C, servers: &'a tls::Servers) -> E2eRunner<'a> {
+    (
+        C::DESIGN,
+        Box::new(move |threads, run, timed, every| {
+            e2e_run(client, servers, threads, run, timed, every)
+        }),
+    )
+}
+
+/// P6: real TLS 1.3 resumed handshakes over 127.0.0.1, tls-slots on each
+/// design against rustls's `ClientSessionMemoryCache`; runs interleaved
+/// design after design, as in `run_steady`.
+fn run_e2e(rep: &mut Report) {
+    let wants_rate = rep.cfg.wants("e2e_resumed") || rep.cfg.wants("store_6calls");
+    let wants_commit = rep.cfg.wants("e2e_commit");
+    if !wants_rate && !wants_commit {
+        return;
+    }
+    let world = tls::World::new();
+    let servers = tls::Servers::start(&world, cores(), pin);
+    let lock_free = tls::LockFreeSlots::new(&world, cores());
+    let rwlock = tls::RwLockSlots::new(&world, cores());
+    let rustls_cache = tls::RustlsCache::new(&world);
+    // The timing wrapper must wrap the real stores: check what it found.
+    for (name, config) in [
+        ("GenerationStore", lock_free.current().0),
+        ("GenerationStore", rwlock.current().0),
+        ("ClientSessionMemoryCache", rustls_cache.current().0),
+    ] {
+        assert_eq!(tls::store_name(&config), name, "the store read back");
+    }
+    let runners = [
+        e2e_runner(&lock_free, &servers),
+        e2e_runner(&rwlock, &servers),
+        e2e_runner(&rustls_cache, &servers),
+    ];
+
+    if wants_rate {
+        for threads in 1..=cores() {
+            let mut all: Vec<E2eRuns> = runners.iter().map(|(d, _)| E2eRuns::new(d)).collect();
+            for _ in 0..rep.cfg.e2e_runs {
+                for (k, (_, run)) in runners.iter().enumerate() {
+                    all[k].push(run(threads, rep.cfg.e2e_run, true, None));
+                }
+            }
+            for runs in all {
+                push_e2e_rate(rep, threads, runs);
+            }
+        }
+    }
+
+    if wants_commit {
+        let threads = cores().min(2);
+        let every = Duration::from_millis(100);
+        let mut none: Vec<E2eRuns> = runners.iter().map(|(d, _)| E2eRuns::new(d)).collect();
+        let mut with: Vec<E2eRuns> = runners.iter().map(|(d, _)| E2eRuns::new(d)).collect();
+        for _ in 0..rep.cfg.e2e_commit_runs {
+            for (k, (_, run)) in runners.iter().enumerate() {
+                none[k].push(run(threads, rep.cfg.e2e_commit_run, false, None));
+                with[k].push(run(threads, rep.cfg.e2e_commit_run, false, Some(every)));
+            }
+        }
+        for (scenario, all) in [("e2e_commit_none", none), ("e2e_commit_100ms", with)] {
+            for runs in all {
+                push_e2e_commit(rep, scenario, threads, runs);
+            }
+        }
+    }
+    drop(runners);
+    servers.stop();
+}
+
+fn push_e2e_rate(rep: &mut Report, threads: usize, runs: E2eRuns) {
+    let sum = runs.sum.expect("at least one run");
+    let per_sec = median(runs.per_sec.clone());
+    let hs = sum.handshakes.max(1) as f64;
+    // Wall time per handshake per thread, at the median rate.
+    let wall_ns = threads as f64 * 1e9 / per_sec;
+    let store_ns = sum.store.total_ns() as f64 / hs;
+    let mut row = Row::new("e2e_resumed", runs.design, threads).hist(&sum.connect);
+    row.ns_per_op = Some(wall_ns);
+    rep.push(
+        row.with("handshakes_per_sec", Val::Num(per_sec))
+            .with(
+                "min_handshakes_per_sec",
+                Val::Num(runs.per_sec.iter().copied().fold(f64::INFINITY, f64::min)),
+            )
+            .with(
+                "max_handshakes_per_sec",
+                Val::Num(runs.per_sec.iter().copied().fold(0.0, f64::max)),
+            )
+            .with("handshakes", Val::Int(sum.handshakes))
+            .with("resumed_share", Val::Num(sum.resumed as f64 / hs))
+            .with("failed", Val::Int(sum.failed))
+            .with("store_ns_per_hs", Val::Num(store_ns))
+            .with(
+                "client_cpu_ns_per_hs",
+                Val::Num(sum.client_cpu.as_nanos() as f64 / hs),
+            )
+            .with("runs", Val::Int(runs.per_sec.len() as u64)),
+    );
+
+    // The same handshakes seen from the store: what the 6 calls cost.
+    let st = &sum.store;
+    let over_1us = st.per_call.len() - st.per_call.count_between(0, 1_000);
+    let mut row = Row::new("store_6calls", runs.design, threads).hist(&st.per_call);
+    row.ns_per_op = Some(store_ns);
+    let mut row = row
+        .with("calls_per_hs", Val::Num(st.total_calls() as f64 / hs))
+        .with(
+            "calls_over_1us_pct",
+            Val::Num(over_1us as f64 * 100.0 / st.per_call.len().max(1) as f64),
+        )
+        .with("share_of_hs_pct", Val::Num(store_ns * 100.0 / wall_ns))
+        .with(
+            "share_of_client_cpu_pct",
+            Val::Num(sum.store.total_ns() as f64 * 100.0 / sum.client_cpu.as_nanos() as f64),
+        );
+    for (k, call) in tls::CALLS.iter().enumerate() {
+        if st.calls[k] > 0 {
+            row = row.with(call, Val::Num(st.ns[k] as f64 / st.calls[k] as f64));
+        }
+    }
+    rep.push(row);
+}
+
+fn push_e2e_commit(rep: &mut Report, scenario: &str, threads: usize, runs: E2eRuns) {
+    let sum = runs.sum.expect("at least one run");
+    let hs = sum.handshakes.max(1) as f64;
+    let mut row = Row::new(scenario, runs.design, threads).hist(&sum.connect);
+    row.ns_per_op = Some(sum.connect.mean());
+    rep.push(
+        row.with("handshakes_per_sec", Val::Num(median(runs.per_sec.clone())))
+            .with("handshakes", Val::Int(sum.handshakes))
+            .with("full", Val::Int(sum.handshakes - sum.resumed))
+            .with("resumed_share", Val::Num(sum.resumed as f64 / hs))
+            .with("commits", Val::Int(sum.commits))
+            .with("stale_resumptions", Val::Int(sum.stale))
+            .with("failed", Val::Int(sum.failed))
+            .with("connect_max_ns", Val::Int(sum.connect.max()))
+            .with("runs", Val::Int(runs.per_sec.len() as u64)),
+    );
+}
+
 // ---------------------------------------------------------------- ratios
 
 /// The contender whose numbers decide P1–P5: the read path a worker should
@@ -954,8 +1314,51 @@ fn ratios(rep: &Report) -> String {
         met(p5)
     );
 
-    // P6
-    out.push_str("\"P6\":{\"target\":\"end to end TLS 1.3 resumed handshakes: handshakes/s >= 1.0x rustls cache; store ns per handshake <= 0.2x at 2 pinned threads; connect p99 with a commit every 100 ms <= 1.05x without\",\"met\":null,\"note\":\"not yet measurable: needs the rustls layer (issue 3) and rustls's ClientSessionMemoryCache contender\"}");
+    // P6: the Upstream's own read path (`load()`), so "lock-free" here.
+    let e2e = |sc: &str, d: &str, t: usize, key: &str| match rep.find(sc, d, t)?.extra(key)? {
+        Val::Num(x) => Some(*x),
+        Val::Int(x) => Some(*x as f64),
+        _ => None,
+    };
+    let rate = |d: &str, t: usize| e2e("e2e_resumed", d, t, "handshakes_per_sec");
+    let store = |d: &str, t: usize| ns("store_6calls", d, t);
+    let p99_commit = |d: &str| {
+        div(
+            pct("e2e_commit_100ms", d, t, 1),
+            pct("e2e_commit_none", d, t, 1),
+        )
+    };
+    let (lf, rw, rc) = ("lock-free", "rwlock", "rustls-cache");
+    let rate_ratio = div(rate(lf, t), rate(rc, t));
+    let store_ratio = div(store(lf, t), store(rc, t));
+    let commit_ratio = p99_commit(lf);
+    let p6 = all(&[
+        rate_ratio.map(|x| x >= 1.0),
+        store_ratio.map(|x| x <= 0.2),
+        commit_ratio.map(|x| x <= 1.05),
+    ]);
+    let _ = write!(
+        out,
+        "\"P6\":{{\"target\":\"end to end TLS 1.3 resumed handshakes at {t} pinned client threads: handshakes/s >= 1.0x rustls cache; store ns per handshake <= 0.2x rustls cache; connect p99 with a commit every 100 ms <= 1.05x without\",\"threads\":{t},\"lockfree_over_rustls_handshakes_per_sec\":{},\"lockfree_over_rustls_store_ns\":{},\"lockfree_commit_p99_over_no_commit_p99\":{},\"lockfree_store_ns_per_hs\":{},\"rwlock_store_ns_per_hs\":{},\"rustls_store_ns_per_hs\":{},\"lockfree_handshakes_per_sec\":{},\"rwlock_handshakes_per_sec\":{},\"rustls_handshakes_per_sec\":{},\"rwlock_over_rustls_handshakes_per_sec\":{},\"rwlock_over_rustls_store_ns\":{},\"rwlock_commit_p99_over_no_commit_p99\":{},\"rustls_commit_p99_over_no_commit_p99\":{},\"lockfree_over_rustls_store_ns_1t\":{},\"lockfree_over_rustls_handshakes_per_sec_1t\":{},\"stale_resumptions_lockfree\":{},\"stale_resumptions_rustls\":{},\"met\":{}}}",
+        num(rate_ratio),
+        num(store_ratio),
+        num(commit_ratio),
+        num(store(lf, t)),
+        num(store(rw, t)),
+        num(store(rc, t)),
+        num(rate(lf, t)),
+        num(rate(rw, t)),
+        num(rate(rc, t)),
+        num(div(rate(rw, t), rate(rc, t))),
+        num(div(store(rw, t), store(rc, t))),
+        num(p99_commit(rw)),
+        num(p99_commit(rc)),
+        num(div(store(lf, 1), store(rc, 1))),
+        num(div(rate(lf, 1), rate(rc, 1))),
+        num(e2e("e2e_commit_100ms", lf, t, "stale_resumptions")),
+        num(e2e("e2e_commit_100ms", rc, t, "stale_resumptions")),
+        met(p6)
+    );
     let _ = write!(
         out,
         "}},\"mode\":\"{}\",\"cores\":{},\"primary\":\"{PRIMARY}\"}}",
@@ -986,6 +1389,7 @@ fn main() {
     run_steady(&mut rep, "mixed_borrow_200B", Op::MixedBorrow, SMALL);
     for_each_contender!(|T| { run_storms::<T>(&mut rep) });
     for_each_contender!(|T| { run_commit_cost::<T>(&mut rep) });
+    run_e2e(&mut rep);
 
     let r = ratios(&rep);
     if !rep.cfg.json {

@@ -21,6 +21,7 @@ DESIGN_ORDER = [
     "haproxy3",
     "lock-free",
     "lock-free-reader",
+    "rustls-cache",
 ]
 COLOURS = {
     "clone-only": "#999999",
@@ -29,6 +30,7 @@ COLOURS = {
     "haproxy3": "#8c564b",
     "lock-free": "#1f77b4",
     "lock-free-reader": "#2ca02c",
+    "rustls-cache": "#9467bd",
 }
 PCTS = [("p50_ns", "p50"), ("p99_ns", "p99"), ("p999_ns", "p99.9"), ("p9999_ns", "p99.99")]
 
@@ -170,6 +172,56 @@ def markdown(rows, ratios):
              "backlog end", "backlog settled", "RSS start", "RSS peak", "RSS end", "RSS Δ %"],
             body))
 
+    e2e = [r for r in rows if r["scenario"] == "e2e_resumed"]
+    if e2e:
+        body = [
+            [r["threads"], r["design"], fmt_num(r.get("handshakes_per_sec"), 0),
+             f"{fmt_num(r.get('min_handshakes_per_sec'), 0)}–"
+             f"{fmt_num(r.get('max_handshakes_per_sec'), 0)}",
+             fmt_num(r.get("resumed_share"), 3), fmt_ns(r["p50_ns"]), fmt_ns(r["p99_ns"]),
+             fmt_ns(r["p999_ns"]), fmt_ns(r.get("client_cpu_ns_per_hs")),
+             fmt_ns(r.get("store_ns_per_hs"))]
+            for r in e2e
+        ]
+        out.append(
+            "\n### End to end: TLS 1.3 resumed handshakes over 127.0.0.1 "
+            "(client threads = threads, each beside its own server thread on its core)\n")
+        out.append(md_table(
+            ["threads", "design", "handshakes/s (median run)", "runs min–max", "resumed",
+             "connect p50", "p99", "p99.9", "client CPU ns/hs", "store ns/hs"], body))
+
+    st = [r for r in rows if r["scenario"] == "store_6calls"]
+    if st:
+        calls = ["take_tls13_ticket", "kx_hint", "set_kx_hint", "remove_tls12_session",
+                 "insert_tls13_ticket"]
+        body = [
+            [r["threads"], r["design"], fmt_ns(r["ns_per_op"]), fmt_num(r.get("calls_per_hs")),
+             fmt_num(r.get("share_of_hs_pct")), fmt_num(r.get("calls_over_1us_pct"))]
+            + [fmt_ns(r.get(c)) for c in calls]
+            + [fmt_ns(r["p50_ns"]), fmt_ns(r["p99_ns"]), fmt_ns(r["p999_ns"])]
+            for r in st
+        ]
+        out.append(
+            "\n### Inside the session store: the calls rustls makes per resumed handshake, "
+            "timed by one forwarding wrapper around every store (ns)\n")
+        out.append(md_table(
+            ["threads", "design", "ns/handshake", "calls/hs", "% of handshake",
+             "% calls > 1 µs"] + [f"{c} (mean)" for c in calls]
+            + ["one call p50", "p99", "p99.9"], body))
+
+    cm = [r for r in rows if r["scenario"].startswith("e2e_commit")]
+    if cm:
+        body = [
+            [r["scenario"], r["threads"], r["design"]] + [fmt_ns(r[k]) for k, _ in PCTS]
+            + [fmt_ns(r.get("connect_max_ns")), fmt_num(r.get("handshakes_per_sec"), 0),
+               r.get("commits"), r.get("full"), r.get("stale_resumptions")]
+            for r in cm
+        ]
+        out.append("\n### Connect latency (ns) with a commit every 100 ms, and without\n")
+        out.append(md_table(
+            ["scenario", "threads", "design", "p50", "p99", "p99.9", "p99.99", "max",
+             "handshakes/s", "commits", "full handshakes", "stale resumptions"], body))
+
     clock = [r for r in rows if r["scenario"] == "clock"]
     if clock:
         out.append(
@@ -265,6 +317,17 @@ def svg(rows):
                   "ns per read per thread")
         for d in designs_in(reads):
             p.add(d, [next((r["ns_per_op"] for r in reads
+                            if r["design"] == d and r["threads"] == t), None) for t in threads])
+        panels.append(p)
+    st = [r for r in rows if r["scenario"] == "store_6calls"]
+    threads = sorted({r["threads"] for r in st})
+    if st:
+        p = Panel(len(panels) * width, 0, width, 330,
+                  "TLS 1.3 resumed handshake: ns in the store",
+                  [f"{t} thread{'s' if t > 1 else ''}" for t in threads], False,
+                  "ns per handshake in the store")
+        for d in designs_in(st):
+            p.add(d, [next((r["ns_per_op"] for r in st
                             if r["design"] == d and r["threads"] == t), None) for t in threads])
         panels.append(p)
     w = max(1, len(panels)) * width

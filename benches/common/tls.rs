@@ -12,11 +12,9 @@
 //!   "ns in the store per handshake" is measured around the real calls rustls
 //!   makes, for all stores alike.
 //!
-//! rustls 0.23 keeps `Resumption::store` private, and tls-slots builds each
-//! generation's store inside the library, so [`session_store`] reads the
-//! store back out of a `ClientConfig` (see its safety note). A public
-//! accessor in the library (`TlsContext::session_store()`) would make that
-//! unnecessary.
+//! rustls 0.23 keeps `Resumption::store` private, so each contender hands
+//! out the store its config resumes from beside the config (tls-slots:
+//! `TlsContext::session_store()`), and [`timed`] wraps exactly that store.
 
 #![allow(dead_code)]
 
@@ -38,11 +36,10 @@ use rustls::{ServerConfig, ServerConnection};
 use server::Known;
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
-use std::mem::ManuallyDrop;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use tls_slots::tls::{Context, Entry, Material, Prepared, Upstream, UpstreamOptions};
@@ -169,82 +166,13 @@ impl ClientSessionStore for Timed {
     }
 }
 
-/// The session store `config` resumes from.
-///
-/// rustls 0.23 has no getter for `Resumption::store` (it is `pub(super)`),
-/// and a tls-slots generation's store is built inside the library, so the
-/// only way to wrap *that* store (rather than a look-alike) is to read the
-/// field. [`store_offset`] finds where a `Resumption` keeps its
-/// `Arc<dyn ClientSessionStore>` by building `Resumption`s around known
-/// stores and looking for their pointers; this reads the same offset of
-/// `config.resumption` and clones the `Arc` without taking it.
-///
-/// Checked at run time: the probe must find the pointer at the same single
-/// offset in two `Resumption`s, and callers check the store's `Debug` name.
-pub fn session_store(config: &ClientConfig) -> Arc<dyn ClientSessionStore> {
-    let offset = store_offset();
-    let base = std::ptr::from_ref(&config.resumption).cast::<u8>();
-    // SAFETY: `store_offset` showed that every `Resumption` (one type, one
-    // layout in this build) holds its `Arc<dyn ClientSessionStore>` at
-    // `offset`, aligned. `config` is borrowed, so that `Arc` is alive for the
-    // duration; `ManuallyDrop` keeps the bitwise copy from releasing the
-    // field's reference, and `Arc::clone` takes a reference of our own.
-    unsafe {
-        let field = base.add(offset).cast::<Arc<dyn ClientSessionStore>>();
-        let borrowed = ManuallyDrop::new(std::ptr::read(field));
-        Arc::clone(&borrowed)
-    }
-}
-
-fn store_offset() -> usize {
-    static OFFSET: OnceLock<usize> = OnceLock::new();
-    *OFFSET.get_or_init(|| {
-        let word = size_of::<usize>();
-        let fat = size_of::<Arc<dyn ClientSessionStore>>();
-        assert_eq!(fat, 2 * word, "a trait-object Arc is two words");
-        let probe = || {
-            let store: Arc<dyn ClientSessionStore> = Arc::new(ClientSessionMemoryCache::new(1));
-            let resumption = Resumption::store(Arc::clone(&store));
-            // SAFETY: `store` is a live two-word value; copying its bits out
-            // as two words reads only initialised memory.
-            let want: [usize; 2] = unsafe { std::mem::transmute_copy(&store) };
-            let base = std::ptr::from_ref(&resumption).cast::<u8>();
-            // Offsets in increasing order, stopping at the first match: the
-            // pointer is the field with the largest alignment, which rustc
-            // lays out first, so only the field's own (initialised) bytes
-            // are read in practice.
-            let found = (0..=size_of::<Resumption>() - fat)
-                .step_by(align_of::<Arc<dyn ClientSessionStore>>())
-                .find(|&off| {
-                    // SAFETY: `off + fat <= size_of::<Resumption>()`, and
-                    // `resumption` is alive; unaligned reads of plain words.
-                    let got: [usize; 2] =
-                        unsafe { std::ptr::read_unaligned(base.add(off).cast::<[usize; 2]>()) };
-                    got == want
-                });
-            drop(resumption);
-            found.expect("rustls's Resumption holds its store's Arc")
-        };
-        let (a, b) = (probe(), probe());
-        assert_eq!(a, b, "the store's offset in Resumption is stable");
-        a
-    })
-}
-
 /// `config` with its store wrapped in [`Timed`]; otherwise the same config
 /// (same verifier and client-certificate resolver `Arc`s, so sessions stay
 /// resumable across the two).
-pub fn timed(config: &ClientConfig) -> Arc<ClientConfig> {
-    let store = session_store(config);
+pub fn timed(config: &ClientConfig, store: Arc<dyn ClientSessionStore>) -> Arc<ClientConfig> {
     let mut timed = config.clone();
     timed.resumption = Resumption::store(Arc::new(Timed(store)));
     Arc::new(timed)
-}
-
-/// The `Debug` name of the store `config` resumes from.
-pub fn store_name(config: &ClientConfig) -> String {
-    let s = format!("{:?}", session_store(config));
-    s.split([' ', '{', '(']).next().unwrap_or("").to_owned()
 }
 
 // ---------------------------------------------------------------- contenders
@@ -252,9 +180,10 @@ pub fn store_name(config: &ClientConfig) -> String {
 /// A client under test: where a connection gets its config.
 pub trait E2e: Send + Sync {
     const DESIGN: &'static str;
-    /// The config to connect with now, and the identity byte the server
-    /// should answer for its client certificate.
-    fn current(&self) -> (Arc<ClientConfig>, u8);
+    /// The config to connect with now, the identity byte the server should
+    /// answer for its client certificate, and the store the config resumes
+    /// from.
+    fn current(&self) -> (Arc<ClientConfig>, u8, Arc<dyn ClientSessionStore>);
     /// Publishes the next identity (alternating A and B).
     fn commit(&self);
 }
@@ -348,10 +277,13 @@ fn identity_of(generation: GenerationId) -> usize {
 
 impl<T: SessionTable<Context, Entry> + Send + Sync> E2e for Slots<T> {
     const DESIGN: &'static str = T::DESIGN;
-    fn current(&self) -> (Arc<ClientConfig>, u8) {
+    fn current(&self) -> (Arc<ClientConfig>, u8, Arc<dyn ClientSessionStore>) {
         let context = self.upstream.context();
         let seen = self.seen[identity_of(context.generation())];
-        (Arc::clone(context.config()), seen)
+        let store = context
+            .session_store()
+            .expect("the benchmark upstream stores sessions");
+        (Arc::clone(context.config()), seen, Arc::clone(store))
     }
     fn commit(&self) {
         let next = identity_of(self.upstream.generation()) + 1;
@@ -388,9 +320,9 @@ impl RustlsCache {
 
 impl E2e for RustlsCache {
     const DESIGN: &'static str = "rustls-cache";
-    fn current(&self) -> (Arc<ClientConfig>, u8) {
+    fn current(&self) -> (Arc<ClientConfig>, u8, Arc<dyn ClientSessionStore>) {
         let current = self.current.load();
-        (Arc::clone(&current.0), current.1)
+        (Arc::clone(&current.0), current.1, Arc::clone(&self.cache))
     }
     fn commit(&self) {
         let next = (self.current.load().2 + 1) % 2;

@@ -9,7 +9,7 @@ use super::worker::current_worker;
 use crate::core::{GenerationId, SessionTable, SlotAccess, Snapshot};
 use crate::sync::Mutex;
 use crate::{LockFreeTable, RwLockTable};
-use rustls::client::Resumption;
+use rustls::client::{ClientSessionStore, Resumption};
 use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, ClientConnection, HandshakeKind};
 use std::sync::{Arc, PoisonError};
@@ -23,6 +23,7 @@ pub struct TlsContext {
     config: Arc<ClientConfig>,
     health_check: Arc<ClientConfig>,
     client_cert: Option<CertificateDer<'static>>,
+    session_store: Option<Arc<dyn ClientSessionStore>>,
 }
 
 impl TlsContext {
@@ -45,6 +46,15 @@ impl TlsContext {
     /// The client's end-entity certificate, if this generation has one.
     pub fn client_cert(&self) -> Option<&CertificateDer<'static>> {
         self.client_cert.as_ref()
+    }
+
+    /// The session store [`config`](Self::config) resumes from: this
+    /// generation's slots (`None` with `no_reuse`). rustls keeps a config's
+    /// store private; this is for callers that wrap it, e.g. to time or log
+    /// each call, in a clone of the config (same verifier and resolver, so
+    /// sessions stay resumable across the two).
+    pub fn session_store(&self) -> Option<&Arc<dyn ClientSessionStore>> {
+        self.session_store.as_ref()
     }
 }
 
@@ -228,18 +238,22 @@ fn context_for<A: SlotAccess<Entry> + Clone + Send + Sync + 'static>(
     shared: &crate::sync::Arc<StoreShared>,
     slots: &A,
 ) -> Context {
-    let resumption = if options.no_reuse {
-        Resumption::disabled()
-    } else {
-        Resumption::store(Arc::new(GenerationStore {
+    let session_store = (!options.no_reuse).then(|| {
+        let store: Arc<dyn ClientSessionStore> = Arc::new(GenerationStore {
             slots: slots.clone(),
             shared: crate::sync::Arc::clone(shared),
-        }))
+        });
+        store
+    });
+    let resumption = match &session_store {
+        Some(store) => Resumption::store(Arc::clone(store)),
+        None => Resumption::disabled(),
     };
     Arc::new(TlsContext {
         generation: slots.generation(),
         config: prepared.config(resumption),
         health_check: prepared.config(Resumption::disabled()),
         client_cert: prepared.client_cert().cloned(),
+        session_store,
     })
 }

@@ -9,6 +9,7 @@
 //! current at its linearization point is stale (a store is discarded, reads
 //! find nothing), exactly as both designs promise.
 
+use crate::reference::Reference;
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
@@ -52,33 +53,22 @@ pub struct Event {
     pub returned: u64,
 }
 
-/// The sequential specification.
+/// The sequential specification, stepping through recorded events.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Model {
-    generation: u64,
-    slots: [Option<u32>; WORKERS],
-    last_stored: Option<usize>,
-}
+struct Model(Reference<WORKERS>);
 
 impl Model {
     fn new() -> Self {
-        Self {
-            generation: 1,
-            slots: [None; WORKERS],
-            last_stored: None,
-        }
+        Self(Reference::new())
     }
 
     /// Applies `e` if its recorded result is what the model returns.
     fn step(&self, e: &Event) -> Option<Model> {
         let mut next = self.clone();
-        let current = e.generation == self.generation;
+        let current = e.generation == self.0.generation;
         let ret = match e.op {
             Op::Commit => {
-                next.generation += 1;
-                next.slots = [None; WORKERS];
-                next.last_stored = None;
-                if e.generation != next.generation {
+                if e.generation != next.0.commit() {
                     return None;
                 }
                 Ret::Committed
@@ -90,25 +80,13 @@ impl Model {
                 _ => Ret::Cleared(false),
             },
             Op::Store(w, v) => {
-                next.slots[w] = Some(v);
-                next.last_stored = Some(w);
+                next.0.store(w, v);
                 Ret::Stored(true)
             }
-            Op::Take(w) => Ret::Read(next.slots[w].take()),
-            Op::Get(w) => Ret::Read(next.slots[w]),
-            Op::Borrow(w, reuse) => {
-                Ret::Borrowed(next.last_stored.filter(|&from| from != w).and_then(|from| {
-                    let found = match reuse {
-                        Reuse::Take => next.slots[from].take(),
-                        Reuse::Copy => next.slots[from],
-                    };
-                    if found.is_none() {
-                        next.last_stored = None;
-                    }
-                    found.map(|v| (from, v))
-                }))
-            }
-            Op::Clear(w) => Ret::Cleared(next.slots[w].take().is_some()),
+            Op::Take(w) => Ret::Read(next.0.take(w)),
+            Op::Get(w) => Ret::Read(next.0.get(w)),
+            Op::Borrow(w, reuse) => Ret::Borrowed(next.0.borrow(w, reuse)),
+            Op::Clear(w) => Ret::Cleared(next.0.clear(w)),
         };
         (ret == e.ret).then_some(next)
     }

@@ -3,4 +3,5 @@
 
 mod linearizable;
 mod material;
+mod reference;
 mod sequential;

@@ -2,6 +2,7 @@
 //! and to a plain sequential reference model: every result and the counters
 //! must match.
 
+use crate::reference::Reference;
 use proptest::prelude::*;
 use tls_slots::{
     Borrowed, GenerationId, LockFreeTable, Reuse, RwLockTable, SessionTable, SlotAccess, SlotError,
@@ -52,12 +53,10 @@ enum Outcome {
     Kept,
 }
 
-/// The reference: HAProxy's semantics with a generation check, in plain data.
+/// The reference model, plus the handle a test kept on an older generation.
 struct Model {
-    generation: u64,
+    now: Reference<WORKERS>,
     kept: u64,
-    slots: [Option<u32>; WORKERS],
-    last_stored: Option<usize>,
 }
 
 impl Model {
@@ -73,47 +72,30 @@ impl Model {
     }
 
     fn apply(&mut self, op: &Op) -> Outcome {
+        let now = &mut self.now;
         match *op {
             Op::Store(w, v) => Outcome::Stored(Self::check(w).map(|w| {
-                self.slots[w] = Some(v);
-                self.last_stored = Some(w);
+                now.store(w, v);
                 StoreOutcome::Stored
             })),
-            Op::Take(w) => Outcome::Read(Self::check(w).map(|w| self.slots[w].take())),
-            Op::Get(w) => Outcome::Read(Self::check(w).map(|w| self.slots[w])),
-            Op::Borrow(w, reuse) => Outcome::Borrowed(Self::check(w).map(|w| {
-                let from = self.last_stored.filter(|&from| from != w)?;
-                let found = match reuse {
-                    Reuse::Take => self.slots[from].take(),
-                    Reuse::Copy => self.slots[from],
-                };
-                if found.is_none() {
-                    self.last_stored = None;
-                }
-                found.map(|v| (from, v))
-            })),
-            Op::Clear(w) => {
-                Outcome::Cleared(Self::check(w).map(|w| self.slots[w].take().is_some()))
-            }
-            Op::Commit => {
-                self.generation += 1;
-                self.slots = [None; WORKERS];
-                self.last_stored = None;
-                Outcome::Committed(GenerationId::new(self.generation))
-            }
+            Op::Take(w) => Outcome::Read(Self::check(w).map(|w| now.take(w))),
+            Op::Get(w) => Outcome::Read(Self::check(w).map(|w| now.get(w))),
+            Op::Borrow(w, reuse) => Outcome::Borrowed(Self::check(w).map(|w| now.borrow(w, reuse))),
+            Op::Clear(w) => Outcome::Cleared(Self::check(w).map(|w| now.clear(w))),
+            Op::Commit => Outcome::Committed(GenerationId::new(now.commit())),
             Op::Keep => {
-                self.kept = self.generation;
+                self.kept = now.generation;
                 Outcome::Kept
             }
             Op::StaleStore(w, v) => {
-                if self.kept == self.generation {
+                if self.kept == self.now.generation {
                     self.apply(&Op::Store(w, v))
                 } else {
                     Outcome::Stored(Self::check(w).map(|_| StoreOutcome::StaleGeneration))
                 }
             }
             Op::StaleTake(w) => {
-                if self.kept == self.generation {
+                if self.kept == self.now.generation {
                     self.apply(&Op::Take(w))
                 } else {
                     Outcome::Read(Self::check(w).map(|_| None))
@@ -162,7 +144,7 @@ proptest! {
 
     #[test]
     fn both_designs_match_the_reference_model(ops in proptest::collection::vec(op(), 0..64)) {
-        let mut model = Model { generation: 1, kept: 1, slots: [None; WORKERS], last_stored: None };
+        let mut model = Model { now: Reference::new(), kept: 1 };
         let expected: Vec<Outcome> = ops.iter().map(|op| model.apply(op)).collect();
         let (rwlock, rwlock_counters) = run_table::<RwLockTable<u64, u32>>(&ops);
         let (lock_free, lock_free_counters) = run_table::<LockFreeTable<u64, u32>>(&ops);

@@ -20,6 +20,7 @@
 //! (`--seconds` is per client; `--json` prints one JSON object per client.)
 
 #[path = "../tests/tls_support/pki.rs"]
+#[allow(dead_code)]
 mod pki;
 #[path = "../tests/tls_support/server.rs"]
 mod server;

@@ -9,7 +9,7 @@
 //! | the three session-cache designs behind one trait | `designs.rs` |
 //! | command-line configuration and its errors | `config.rs` |
 //! | the control socket (HAProxy-style CLI) and its client | `control.rs` |
-//! | certificates made with rcgen | `pki.rs` |
+//! | certificates made with rcgen | `tests/tls_support/pki.rs` (shared with the tests and benches) |
 //! | a test backend: rustls server requiring client certificates | `backend.rs` |
 //! | the demo/soak harness: backends + proxy + load + rotation | `harness.rs` |
 //! | a small latency histogram | `hist.rs` |
@@ -24,4 +24,5 @@ pub mod designs;
 pub mod engine;
 pub mod harness;
 pub mod hist;
+#[path = "../../tests/tls_support/pki.rs"]
 pub mod pki;

@@ -30,7 +30,10 @@ pub struct Counters {
     /// Sessions that a commit removed from the slots of the generation it
     /// replaced.
     pub flushed: u64,
-    /// Sessions of replaced generations whose memory has been freed.
+    /// Sessions of replaced generations whose memory has been freed: the
+    /// flushed ones, plus (lock-free design) any that a store racing the
+    /// commit put into the generation after it was flushed, freed when its
+    /// last handle goes. So it can exceed `flushed`.
     pub reclaimed: u64,
 }
 

@@ -43,7 +43,10 @@ pub struct TlsStats {
     pub rejected_commits: u64,
     /// Sessions that commits flushed from replaced generations.
     pub sessions_flushed: u64,
-    /// Flushed sessions whose memory has been freed.
+    /// Sessions of replaced generations whose memory has been freed: the
+    /// flushed ones, plus any that a store racing the commit put into the
+    /// generation after it was flushed (so this can exceed
+    /// `sessions_flushed`).
     pub sessions_reclaimed: u64,
 }
 

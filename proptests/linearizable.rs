@@ -159,14 +159,8 @@ pub fn record<T: SessionTable<u64, u32>>(threads: &[Vec<Op>]) -> Vec<Event> {
                     let invoked = clock.fetch_add(1, Ordering::SeqCst);
                     let (generation, ret) = run_op(table, op);
                     let returned = clock.fetch_add(1, Ordering::SeqCst);
-                    history.lock().unwrap().push(Event {
-                        thread,
-                        op,
-                        generation,
-                        ret,
-                        invoked,
-                        returned,
-                    });
+                    let event = ev(thread, op, generation, ret, invoked, returned);
+                    history.lock().unwrap().push(event);
                 }
             });
         }
